@@ -1,0 +1,139 @@
+using DitoChat.Application.Abstractions;
+using DitoChat.Domain;
+using DitoChat.Infrastructure.Connections;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace DitoChat.Infrastructure.Redis;
+
+/// <summary>
+/// Feeds this replica's sockets from the channel the append script publishes to, one message at a time, in id order.
+/// A gap (the subscription dropped while Redis was away) is filled from the store, so a healthy socket never misses one.
+/// </summary>
+public sealed partial class RedisSubscriber(
+    IConnectionMultiplexer redis,
+    RedisKeys keys,
+    IMessageStore store,
+    IBroadcaster broadcaster,
+    ConnectionRegistry registry,
+    ILogger<RedisSubscriber> logger) : IHostedService, IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ChannelMessageQueue? _queue;
+    private long _lastDelivered;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _lastDelivered = await NewestIdAsync() ?? 0;
+        _queue = await redis.GetSubscriber().SubscribeAsync(keys.Channel);
+        _queue.OnMessage(message => DeliverAsync(RedisMessageStore.Decode((ReadOnlyMemory<byte>)message.Message)));
+        redis.ConnectionRestored += OnConnectionRestored;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionRestored -= OnConnectionRestored;
+        if (_queue is not null)
+        {
+            await _queue.UnsubscribeAsync();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task DeliverAsync(ChatMessage message)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (message.Id > _lastDelivered + 1 && _lastDelivered > 0)
+            {
+                await CatchUpAsync();
+            }
+            if (message.Id > _lastDelivered)
+            {
+                broadcaster.Broadcast(message);
+                _lastDelivered = message.Id;
+            }
+            else if (message.Id == 1)
+            {
+                StoreWasReset();
+                broadcaster.Broadcast(message);
+                _lastDelivered = 1;
+            }
+            // Otherwise already delivered by a catch-up.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Delivers what the channel did not: every stored message after the last one delivered.</summary>
+    private async Task CatchUpAsync()
+    {
+        var newest = await NewestIdAsync();
+        if (newest < _lastDelivered)
+        {
+            StoreWasReset();
+            _lastDelivered = 0;
+        }
+        foreach (var missed in await store.GetSinceAsync(_lastDelivered, CancellationToken.None))
+        {
+            if (missed.Id > _lastDelivered)
+            {
+                broadcaster.Broadcast(missed);
+                _lastDelivered = missed.Id;
+            }
+        }
+        LogCaughtUp(logger, _lastDelivered);
+    }
+
+    private void StoreWasReset()
+    {
+        // Ids start again at 1; clients that saw higher ones must reconnect with ?since= to get the new window.
+        LogReset(logger, _lastDelivered);
+        registry.CloseAll((System.Net.WebSockets.WebSocketCloseStatus)1012, "message store was reset; reconnect");
+    }
+
+    private async void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType != ConnectionType.Subscription)
+        {
+            return;
+        }
+        await _gate.WaitAsync();
+        try
+        {
+            await CatchUpAsync();
+        }
+        catch (StoreUnavailableException)
+        {
+            // Redis went away again; the next restore or the next published message retries.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<long?> NewestIdAsync()
+    {
+        try
+        {
+            var newest = await redis.GetDatabase().SortedSetRangeByRankWithScoresAsync(keys.Messages, -1, -1);
+            return newest.Length == 1 ? (long)newest[0].Score : 0;
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis message store was reset (last delivered id {LastId}); closing sockets so clients reload")]
+    private static partial void LogReset(ILogger logger, long lastId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Caught up from the store after a gap; last delivered id {LastId}")]
+    private static partial void LogCaughtUp(ILogger logger, long lastId);
+}
