@@ -16,13 +16,14 @@ catch (ConfigurationException e)
 public static partial class Program
 {
     /// <summary>The whole service, configured from the environment (and <paramref name="args"/>, which tests use).</summary>
+    /// <param name="configure">Lets tests add to the builder, e.g. a log capture.</param>
     /// <exception cref="ConfigurationException">A setting does not parse.</exception>
-    public static WebApplication Build(string[] args, string? contentRoot = null)
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
-            ContentRootPath = contentRoot ?? AppContext.BaseDirectory,
+            ContentRootPath = AppContext.BaseDirectory,
         });
         var options = ChatOptions.From(builder.Configuration);
         // An explicit --urls (tests bind 127.0.0.1:0) wins over PORT.
@@ -34,6 +35,7 @@ public static partial class Program
             .AddApplicationServices()
             .AddInfrastructureServices(options.Store)
             .AddWebApiServices(options);
+        configure?.Invoke(builder);
         return builder.Build().UseChat();
     }
 }
