@@ -148,7 +148,7 @@ linters_catch_broken_dockerfile() {
 dockerfile_contract() {
   local bad=0 pattern
   for pattern in '^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build' '^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0' \
-    'dotnet test tests/Unit' 'dotnet publish src/WebApi' '^USER [$]APP_UID$' '^EXPOSE 8080$' '^ENV PORT=8080$' \
+    'dotnet test tests/Unit' 'dotnet publish src/WebApi' '^USER [$]APP_UID$' '^EXPOSE 8080$' '^ENV PORT=8080( |$)' \
     '^ENTRYPOINT \["/app/entrypoint\.sh"\]$' '^CMD \["dotnet", "DitoChat\.WebApi\.dll"\]$'; do
     grep -Eq "$pattern" "$dockerfile" || { echo "$dockerfile does not match: $pattern"; bad=1; }
   done
