@@ -15,7 +15,7 @@ public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthChec
         }
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or RedisServerException)
         {
-            return HealthCheckResult.Unhealthy("Redis is unreachable", e);
+            return HealthCheckResult.Unhealthy($"Redis is unreachable: {e.Message}");
         }
     }
 }

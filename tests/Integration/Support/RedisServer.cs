@@ -9,30 +9,40 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private readonly string? _dataDirectory;
+
+    private RedisServer(int port, bool persistent)
+    {
+        Port = port;
+        _dataDirectory = persistent ? Directory.CreateTempSubdirectory("ditochat-redis-").FullName : null;
+    }
 
     public int Port { get; }
 
     /// <summary>The <c>REDIS_ADDR</c> for the app.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="persistent">Keep data across <see cref="RestartAsync"/> (append-only file, fsync always).</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false)
     {
-        var server = new RedisServer(FreePort());
+        var server = new RedisServer(FreePort(), persistent);
         await server.RestartAsync();
         return server;
     }
 
-    /// <summary>Starts it again on the same port (empty: no persistence), as after a Redis restart.</summary>
+    /// <summary>Starts it again on the same port, as after a Redis restart: empty unless persistent.</summary>
     public async Task RestartAsync()
     {
         await StopAsync();
         var binary = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException(
                 "redis-server is not installed: run scripts/test.sh (it installs it) or `apt-get install -y redis-server`.");
-        _process = Process.Start(new ProcessStartInfo(binary,
-            ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+        List<string> args = ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--protected-mode", "yes"];
+        args.AddRange(_dataDirectory is null
+            ? ["--appendonly", "no"]
+            : ["--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory]);
+        _process = Process.Start(new ProcessStartInfo(binary, args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -62,7 +72,14 @@ public sealed class RedisServer : IAsyncDisposable
         _process = null;
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_dataDirectory is not null)
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+    }
 
     private async Task<bool> PingAsync()
     {
