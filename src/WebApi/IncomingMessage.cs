@@ -66,27 +66,14 @@ public static class IncomingMessage
         {
             throw Invalid(field, "must be a string");
         }
-        var value = reader.GetString()!;
-        if (HasLoneSurrogate(value))
+        try
         {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped half of a surrogate pair ("\ud800"): not text we can store or send on.
             throw Invalid(field, "must be valid Unicode text (it holds half of a surrogate pair)");
         }
-        return value;
-    }
-
-    private static bool HasLoneSurrogate(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(value[i]))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }
