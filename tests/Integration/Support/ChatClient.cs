@@ -131,6 +131,20 @@ public sealed class ChatClient : IAsyncDisposable
         Socket.Dispose();
     }
 
+    /// <summary>Completes the close handshake the server started, as a browser does.</summary>
+    private async Task AnswerCloseAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await Socket.CloseOutputAsync(Socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException)
+        {
+            // A send of the test's own was in flight, or the server already gave up: the close still happened.
+        }
+    }
+
     private async Task ReadAsync()
     {
         var buffer = new byte[64 * 1024];
@@ -142,6 +156,7 @@ public sealed class ChatClient : IAsyncDisposable
                 var result = await Socket.ReceiveAsync(buffer, CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    await AnswerCloseAsync();
                     return;
                 }
                 frame.Write(buffer, 0, result.Count);
