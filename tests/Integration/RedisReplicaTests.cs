@@ -222,4 +222,23 @@ public sealed class RedisReplicaTests
             await Task.Delay(200);
         }
     }
+
+    [Fact]
+    public async Task FullConfigurationString_WithPasswordAndKeyPrefix_StoresUnderOneHashTag()
+    {
+        await using var redis = await RedisServer.StartAsync(password: "s3cret pass");
+        var settings = new Dictionary<string, string>
+        {
+            ["REDIS_ADDR"] = $"{redis.Address},password=s3cret pass,connectTimeout=2000",
+            ["REDIS_KEY_PREFIX"] = "team-a",
+        };
+        await using var server = await ChatServer.StartAsync(settings);
+        var created = await server.Http.PostAsJsonAsync("messages", new { text = "hello" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("hello", (await HistoryAsync(server))[0].GetProperty("text").GetString());
+
+        await using var direct = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{redis.Address},password=s3cret pass");
+        var keys = direct.GetServer(redis.Address).Keys().Select(k => k.ToString()).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["{team-a}:last-id", "{team-a}:messages"], keys);
+    }
 }

@@ -26,8 +26,10 @@ public sealed partial class ChatSocketHandler(
     IHostApplicationLifetime lifetime,
     ILogger<ChatSocketHandler> logger)
 {
-    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(60);
+    // The pong deadline is checked on the keep-alive timer's ticks, so a silent peer goes after
+    // at most interval + timeout rounded up to a tick: 20 + 30 -> within 60 s, well inside the contract's 90.
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(30);
     /// <summary>How long a closing peer gets to answer (or to drain a full socket) before it is aborted.</summary>
     public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
     private const int MaxFrameBytes = 64 * 1024;

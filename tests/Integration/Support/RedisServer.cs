@@ -11,21 +11,26 @@ public sealed class RedisServer : IAsyncDisposable
 
     private readonly string? _dataDirectory;
 
-    private RedisServer(int port, bool persistent)
+    private RedisServer(int port, bool persistent, string? password)
     {
         Port = port;
+        Password = password;
         _dataDirectory = persistent ? Directory.CreateTempSubdirectory("ditochat-redis-").FullName : null;
     }
 
     public int Port { get; }
 
+    /// <summary>When set, clients must AUTH with it (<c>requirepass</c>).</summary>
+    public string? Password { get; }
+
     /// <summary>The <c>REDIS_ADDR</c> for the app.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
     /// <param name="persistent">Keep data across <see cref="RestartAsync"/> (append-only file, fsync always).</param>
-    public static async Task<RedisServer> StartAsync(bool persistent = false)
+    /// <param name="password">Require this password (<c>requirepass</c>).</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false, string? password = null)
     {
-        var server = new RedisServer(FreePort(), persistent);
+        var server = new RedisServer(FreePort(), persistent, password);
         await server.RestartAsync();
         return server;
     }
@@ -42,6 +47,10 @@ public sealed class RedisServer : IAsyncDisposable
         args.AddRange(_dataDirectory is null
             ? ["--appendonly", "no"]
             : ["--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory]);
+        if (Password is not null)
+        {
+            args.AddRange(["--requirepass", Password]);
+        }
         _process = Process.Start(new ProcessStartInfo(binary, args)
         {
             RedirectStandardOutput = true,
@@ -91,7 +100,8 @@ public sealed class RedisServer : IAsyncDisposable
             await stream.WriteAsync("PING\r\n"u8.ToArray());
             var buffer = new byte[16];
             var read = await stream.ReadAsync(buffer);
-            return read > 0 && buffer[0] == (byte)'+';
+            // Up, whether it answers PONG or asks for the password first.
+            return read > 0 && (buffer[0] == (byte)'+' || (Password is not null && buffer[0] == (byte)'-'));
         }
         catch (SocketException)
         {
