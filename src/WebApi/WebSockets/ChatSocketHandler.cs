@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using DitoChat.Application;
 using DitoChat.Application.Abstractions;
 using DitoChat.Application.Messages;
@@ -73,7 +74,7 @@ public sealed partial class ChatSocketHandler(
                 KeepAliveInterval = KeepAliveInterval,
                 KeepAliveTimeout = KeepAliveTimeout,
             });
-            await RunAsync(socket, since, context.Connection.RemoteIpAddress?.ToString() ?? "?");
+            await RunAsync(socket, since, context.Connection.RemoteIpAddress?.ToString() ?? "?", context.RequestAborted);
         }
         finally
         {
@@ -81,7 +82,7 @@ public sealed partial class ChatSocketHandler(
         }
     }
 
-    private async Task RunAsync(WebSocket socket, long? since, string peer)
+    private async Task RunAsync(WebSocket socket, long? since, string peer, CancellationToken hangUp)
     {
         var started = Stopwatch.GetTimestamp();
         using var connection = new ClientConnection(options.QueueCapacity);
@@ -101,7 +102,13 @@ public sealed partial class ChatSocketHandler(
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {
-                abort.Cancel();
+                if (e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })
+                {
+                    // The socket refused a frame itself (invalid UTF-8) and sent close 1007. Ending the request now,
+                    // with the bad frame unread, would reset the TCP connection and the peer would never see the 1007.
+                    Reject(connection, "invalid_utf8");
+                    await WaitForHangUpAsync(hangUp);
+                }
             }
             connection.RequestClose(WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
             await writing;
@@ -122,11 +129,25 @@ public sealed partial class ChatSocketHandler(
         }
     }
 
+    private static async Task WaitForHangUpAsync(CancellationToken hangUp)
+    {
+        try
+        {
+            await Task.Delay(CloseTimeout, hangUp);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private async Task<long> ReplayAsync(WebSocket socket, ClientConnection connection, long since, CancellationToken cancellationToken)
     {
         IReadOnlyList<ChatMessageDto> history;
+        long newestBefore;
         try
         {
+            // Read before the replay: anything stored later has a higher id and arrives live.
+            newestBefore = (await mediator.Send(new GetHistory(Limit: 1), cancellationToken)) is [var newest] ? newest.Id : 0;
             history = await mediator.Send(new GetHistorySince(since), cancellationToken);
         }
         catch (StoreUnavailableException)
@@ -153,54 +174,72 @@ public sealed partial class ChatSocketHandler(
             await socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Text, true, cancellationToken);
         }
         metrics.CountDelivered(history.Count);
-        return history.Count > 0 ? history[^1].Id : since;
+        // Nothing to replay: up to date, or a since above an emptied store, whose first ids must still go out live.
+        return history.Count > 0 ? history[^1].Id : Math.Min(since, newestBefore);
     }
 
     private async Task ReadLoopAsync(WebSocket socket, ClientConnection connection, CancellationToken cancellationToken)
     {
         var bucket = new TokenBucket(options.RateLimitPerSecond);
-        // One byte more than allowed, so an oversized frame is seen without reading all of it.
-        var buffer = new byte[options.MaxMessageBytes + 1];
         while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
         {
-            var count = 0;
-            ValueWebSocketReceiveResult result;
-            do
+            // Wait with no buffer, so an idle connection holds none; rent one once a frame arrives.
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+            // One byte more than allowed, so an oversized frame is seen without reading all of it.
+            var buffer = ArrayPool<byte>.Shared.Rent(options.MaxMessageBytes + 1);
+            try
             {
-                result = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
-                count += result.Count;
+                var count = 0;
+                while (!result.EndOfMessage && count <= options.MaxMessageBytes && result.MessageType == WebSocketMessageType.Text)
+                {
+                    result = await socket.ReceiveAsync(buffer.AsMemory(count, options.MaxMessageBytes + 1 - count), cancellationToken);
+                    count += result.Count;
+                }
+                if (!await HandleFrameAsync(socket, connection, bucket, result.MessageType, buffer.AsMemory(0, count)))
+                {
+                    return;
+                }
             }
-            while (!result.EndOfMessage && count < buffer.Length && result.MessageType == WebSocketMessageType.Text);
-
-            if (result.MessageType == WebSocketMessageType.Close)
+            finally
             {
-                connection.RequestClose(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
-                return;
-            }
-            if (connection.CloseRequest is not null)
-            {
-                continue; // Closing: wait for the peer's close frame, ignore the rest.
-            }
-            if (result.MessageType == WebSocketMessageType.Binary)
-            {
-                Reject(connection, "binary");
-                connection.RequestClose(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported");
-            }
-            else if (count > options.MaxMessageBytes)
-            {
-                Reject(connection, "too_big");
-                connection.RequestClose(WebSocketCloseStatus.MessageTooBig, $"frames are limited to {options.MaxMessageBytes} bytes");
-            }
-            else if (!bucket.TryTake())
-            {
-                Reply(connection, Reject(connection, "rate_limited"),
-                    $"more than {options.RateLimitPerSecond} messages per second; this one was dropped");
-            }
-            else
-            {
-                await SendAsync(connection, buffer.AsMemory(0, count));
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>Acts on one received frame; false once the peer's close frame arrived.</summary>
+    private async Task<bool> HandleFrameAsync(
+        WebSocket socket, ClientConnection connection, TokenBucket bucket, WebSocketMessageType type, ReadOnlyMemory<byte> frame)
+    {
+        if (type == WebSocketMessageType.Close)
+        {
+            connection.RequestClose(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
+            return false;
+        }
+        if (connection.CloseRequest is not null)
+        {
+            return true; // Closing: wait for the peer's close frame, ignore the rest.
+        }
+        if (type == WebSocketMessageType.Binary)
+        {
+            Reject(connection, "binary");
+            connection.RequestClose(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported");
+        }
+        else if (frame.Length > options.MaxMessageBytes)
+        {
+            Reject(connection, "too_big");
+            connection.RequestClose(WebSocketCloseStatus.MessageTooBig, $"frames are limited to {options.MaxMessageBytes} bytes");
+        }
+        else if (!bucket.TryTake())
+        {
+            Reply(connection, Reject(connection, "rate_limited"),
+                $"more than {options.RateLimitPerSecond} messages per second; this one was dropped");
+        }
+        else
+        {
+            await SendAsync(connection, frame);
+        }
+        return true;
     }
 
     private async Task SendAsync(ClientConnection connection, ReadOnlyMemory<byte> frame)
@@ -223,7 +262,6 @@ public sealed partial class ChatSocketHandler(
     private async Task WriteLoopAsync(WebSocket socket, ClientConnection connection, long lastSentId)
     {
         var reader = connection.Outgoing;
-        var batch = new ArrayBufferWriter<byte>();
         try
         {
             while (await reader.WaitToReadAsync())
@@ -232,29 +270,20 @@ public sealed partial class ChatSocketHandler(
                 {
                     break;
                 }
-                batch.ResetWrittenCount();
-                var delivered = 0;
-                while (batch.WrittenCount < MaxFrameBytes && reader.TryRead(out var frame))
+                // Rented per batch, so a connection holds no send buffer between messages.
+                var batch = ArrayPool<byte>.Shared.Rent(MaxFrameBytes);
+                try
                 {
-                    if (frame.Id != 0)
+                    var (length, delivered) = Coalesce(reader, ref batch, ref lastSentId);
+                    if (length > 0)
                     {
-                        if (frame.Id <= lastSentId)
-                        {
-                            continue;
-                        }
-                        lastSentId = frame.Id;
-                        delivered++;
+                        await socket.SendAsync(batch.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None);
+                        metrics.CountDelivered(delivered);
                     }
-                    if (batch.WrittenCount > 0)
-                    {
-                        batch.Write("\n"u8);
-                    }
-                    batch.Write(frame.Json.Span);
                 }
-                if (batch.WrittenCount > 0)
+                finally
                 {
-                    await socket.SendAsync(batch.WrittenMemory, WebSocketMessageType.Text, true, CancellationToken.None);
-                    metrics.CountDelivered(delivered);
+                    ArrayPool<byte>.Shared.Return(batch);
                 }
             }
             if (connection.CloseRequest is { } close && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -266,6 +295,46 @@ public sealed partial class ChatSocketHandler(
         {
             // The socket was aborted; the read loop ends too.
         }
+    }
+
+    /// <summary>
+    /// Joins what is queued into one frame, "\n" between objects, up to the batch's size (always at least one object).
+    /// Skips messages already sent (a replay and the live stream may overlap). Returns the frame's length and how many messages it holds.
+    /// </summary>
+    private static (int Length, int Delivered) Coalesce(ChannelReader<OutgoingFrame> reader, ref byte[] batch, ref long lastSentId)
+    {
+        var length = 0;
+        var delivered = 0;
+        while (reader.TryPeek(out var frame))
+        {
+            var needed = length + (length > 0 ? 1 : 0) + frame.Json.Length;
+            if (needed > batch.Length)
+            {
+                if (length > 0)
+                {
+                    break;
+                }
+                ArrayPool<byte>.Shared.Return(batch);
+                batch = ArrayPool<byte>.Shared.Rent(needed);
+            }
+            reader.TryRead(out _);
+            if (frame.Id != 0)
+            {
+                if (frame.Id <= lastSentId)
+                {
+                    continue;
+                }
+                lastSentId = frame.Id;
+                delivered++;
+            }
+            if (length > 0)
+            {
+                batch[length++] = (byte)'\n';
+            }
+            frame.Json.Span.CopyTo(batch.AsSpan(length));
+            length += frame.Json.Length;
+        }
+        return (length, delivered);
     }
 
     private string Reject(ClientConnection connection, string reason)
