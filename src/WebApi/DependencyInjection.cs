@@ -22,6 +22,7 @@ public static class DependencyInjection
             mediator.PipelineBehaviors = [typeof(ValidationBehavior<,>)];
         });
         services.AddSingleton<ChatSocketHandler>();
+        services.AddSingleton<HistoryResponseCache>();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ChatJson.Context));

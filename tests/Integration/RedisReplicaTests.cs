@@ -241,4 +241,20 @@ public sealed class RedisReplicaTests
         var keys = direct.GetServer(redis.Address).Keys().Select(k => k.ToString()).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(["{team-a}:last-id", "{team-a}:messages"], keys);
     }
+
+    [Fact]
+    public async Task History_OnAnyReplica_ShowsAMessageAsSoonAsItsPostReturns()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var a = await ChatServer.StartAsync(Settings(redis));
+        await using var b = await ChatServer.StartAsync(Settings(redis));
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.Equal(i - 1, (await HistoryAsync(b)).Length);
+            Assert.Equal(HttpStatusCode.Created, (await a.Http.PostAsJsonAsync("messages", new { text = $"m{i}" })).StatusCode);
+            // The window b served a moment ago is not served again once a newer message is stored.
+            Assert.Equal($"m{i}", (await HistoryAsync(b))[0].GetProperty("text").GetString());
+            Assert.Equal($"m{i}", (await HistoryAsync(a))[0].GetProperty("text").GetString());
+        }
+    }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using DitoChat.Application.Messages;
+using DitoChat.Infrastructure;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Primitives;
@@ -18,6 +20,7 @@ public static class MessageEndpoints
         group.MapGet("", GetMessages)
             .WithSummary("Stored messages, newest first")
             .WithDescription("At most HISTORY_SIZE messages. `limit` (1..1000) caps the count; `before` returns only ids below it, for paging.")
+            .Produces<ChatMessageDto[]>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem();
         group.MapPost("", PostMessage)
             .WithSummary("Send a message without a socket")
@@ -32,14 +35,25 @@ public static class MessageEndpoints
         return group;
     }
 
-    public static async Task<Ok<IReadOnlyList<ChatMessageDto>>> GetMessages(
-        HttpRequest request, IMediator mediator, CancellationToken cancellationToken)
+    public static async Task<FileContentHttpResult> GetMessages(
+        HttpRequest request, IMediator mediator, HistoryResponseCache cache, CancellationToken cancellationToken)
     {
         var limit = ParseQuery(request.Query["limit"], "limit", $"must be an integer from 1 to {GetHistory.MaxLimit}");
         var before = ParseQuery(request.Query["before"], "before", "must be a positive integer");
         var query = new GetHistory(limit is null ? null : (int)Math.Min(limit.Value, int.MaxValue), before);
-        return TypedResults.Ok(await mediator.Send(query, cancellationToken));
+        // The whole window is what every page load asks for: encode it once per new message, not once per request.
+        if (query != new GetHistory())
+        {
+            return TypedResults.Bytes(await EncodeAsync(mediator, query, cancellationToken), "application/json; charset=utf-8");
+        }
+        var newest = await mediator.Send(new GetHistory(Limit: 1), cancellationToken) is [var message] ? message.Id : 0;
+        // A window newer than the id just read can only be newer still; the next request rebuilds it.
+        var body = await cache.GetAsync(newest, () => EncodeAsync(mediator, query, CancellationToken.None));
+        return TypedResults.Bytes(body, "application/json; charset=utf-8");
     }
+
+    private static async Task<byte[]> EncodeAsync(IMediator mediator, GetHistory query, CancellationToken cancellationToken) =>
+        JsonSerializer.SerializeToUtf8Bytes(await mediator.Send(query, cancellationToken), ChatJson.Context.IReadOnlyListChatMessageDto);
 
     public static async Task<Results<Created<ChatMessageDto>, ProblemHttpResult>> PostMessage(
         HttpRequest request, IMediator mediator, ChatOptions options)
