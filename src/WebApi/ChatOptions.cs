@@ -1,5 +1,6 @@
 using System.Globalization;
 using DitoChat.Infrastructure;
+using DitoChat.Infrastructure.Connections;
 
 namespace DitoChat.WebApi;
 
@@ -31,7 +32,7 @@ public sealed record ChatOptions
         MaxMessageBytes = Int(configuration, "MAX_MESSAGE_BYTES", 4096, 1024, 1_048_576),
         RateLimitPerSecond = Int(configuration, "RATE_LIMIT_PER_SECOND", 20, 0, 1_000_000),
         MaxConnections = Int(configuration, "MAX_CONNECTIONS", 0, 0, int.MaxValue),
-        QueueCapacity = Int(configuration, "SEND_QUEUE_SIZE", 256, 1, 1_000_000),
+        QueueCapacity = Int(configuration, "SEND_QUEUE_SIZE", 256, 2 * ConnectionRegistry.MaxBatchMessages, 1_000_000),
         AllowedOrigins = Origins(configuration["ALLOWED_ORIGIN"]),
         RedisConfiguration = NullIfBlank(configuration["REDIS_ADDR"]),
         RedisKeyPrefix = Prefix(configuration["REDIS_KEY_PREFIX"]),

@@ -261,20 +261,56 @@ public sealed partial class ChatSocketHandler(
 
     private async Task WriteLoopAsync(WebSocket socket, ClientConnection connection, long lastSentId)
     {
-        var reader = connection.Outgoing;
         try
         {
-            while (await reader.WaitToReadAsync())
+            while (await connection.WaitToReadAsync())
             {
                 if (connection.CloseRequest is { DiscardQueued: true })
                 {
                     break;
                 }
-                // Rented per batch, so a connection holds no send buffer between messages.
-                var batch = ArrayPool<byte>.Shared.Rent(MaxFrameBytes);
+                if (!connection.TryDequeue(out var frame))
+                {
+                    continue;
+                }
+                var json = Unsent(frame, ref lastSentId, out var delivered);
+                if (!connection.TryPeek(out _))
+                {
+                    // The common case: one frame queued, sent as is; broadcast bytes are shared, never copied.
+                    if (json.Length > 0)
+                    {
+                        await socket.SendAsync(json, WebSocketMessageType.Text, true, CancellationToken.None);
+                        metrics.CountDelivered(delivered);
+                    }
+                    continue;
+                }
+                // Several queued (this client fell behind): join them into frames of up to MaxFrameBytes.
+                var batch = ArrayPool<byte>.Shared.Rent(Math.Max(MaxFrameBytes, json.Length));
                 try
                 {
-                    var (length, delivered) = Coalesce(reader, ref batch, ref lastSentId);
+                    json.CopyTo(batch);
+                    var length = json.Length;
+                    while (connection.TryPeek(out frame))
+                    {
+                        var next = frame.Json.Length + (length > 0 ? 1 : 0);
+                        if (length > 0 && length + next > batch.Length)
+                        {
+                            break;
+                        }
+                        connection.TryDequeue(out _);
+                        var unsent = Unsent(frame, ref lastSentId, out var count);
+                        if (unsent.Length == 0)
+                        {
+                            continue;
+                        }
+                        if (length > 0)
+                        {
+                            batch[length++] = (byte)'\n';
+                        }
+                        unsent.Span.CopyTo(batch.AsSpan(length));
+                        length += unsent.Length;
+                        delivered += count;
+                    }
                     if (length > 0)
                     {
                         await socket.SendAsync(batch.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None);
@@ -298,43 +334,45 @@ public sealed partial class ChatSocketHandler(
     }
 
     /// <summary>
-    /// Joins what is queued into one frame, "\n" between objects, up to the batch's size (always at least one object).
-    /// Skips messages already sent (a replay and the live stream may overlap). Returns the frame's length and how many messages it holds.
+    /// The part of <paramref name="frame"/> this client has not had yet: a replay and the live stream may overlap,
+    /// so messages with ids up to <paramref name="lastSentId"/> are dropped. Counts the messages left.
     /// </summary>
-    private static (int Length, int Delivered) Coalesce(ChannelReader<OutgoingFrame> reader, ref byte[] batch, ref long lastSentId)
+    private static ReadOnlyMemory<byte> Unsent(OutgoingFrame frame, ref long lastSentId, out int messages)
     {
-        var length = 0;
-        var delivered = 0;
-        while (reader.TryPeek(out var frame))
+        messages = frame.IsBroadcast ? frame.Count : 0;
+        if (!frame.IsBroadcast || frame.FirstId > lastSentId)
         {
-            var needed = length + (length > 0 ? 1 : 0) + frame.Json.Length;
-            if (needed > batch.Length)
-            {
-                if (length > 0)
-                {
-                    break;
-                }
-                ArrayPool<byte>.Shared.Return(batch);
-                batch = ArrayPool<byte>.Shared.Rent(needed);
-            }
-            reader.TryRead(out _);
-            if (frame.Id != 0)
-            {
-                if (frame.Id <= lastSentId)
-                {
-                    continue;
-                }
-                lastSentId = frame.Id;
-                delivered++;
-            }
-            if (length > 0)
-            {
-                batch[length++] = (byte)'\n';
-            }
-            frame.Json.Span.CopyTo(batch.AsSpan(length));
-            length += frame.Json.Length;
+            lastSentId = Math.Max(lastSentId, frame.LastId);
+            return frame.Json;
         }
-        return (length, delivered);
+        if (frame.LastId <= lastSentId)
+        {
+            messages = 0;
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        // Partly sent: the frame's objects are in id order, each starting {"id":N, and none holds a raw newline.
+        var json = frame.Json;
+        messages = 0;
+        while (json.Length > 0)
+        {
+            var end = json.Span.IndexOf((byte)'\n');
+            var piece = end < 0 ? json : json[..end];
+            if (IdOf(piece.Span) > lastSentId)
+            {
+                messages = frame.Count - frame.Json[..^json.Length].Span.Count((byte)'\n');
+                lastSentId = frame.LastId;
+                return json;
+            }
+            json = end < 0 ? ReadOnlyMemory<byte>.Empty : json[(end + 1)..];
+        }
+        return json;
+    }
+
+    private static long IdOf(ReadOnlySpan<byte> message)
+    {
+        var digits = message["""{"id":"""u8.Length..];
+        var end = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        return long.Parse(digits[..end], CultureInfo.InvariantCulture);
     }
 
     private string Reject(ClientConnection connection, string reason)
@@ -355,7 +393,7 @@ public sealed partial class ChatSocketHandler(
             writer.WriteString("detail"u8, detail);
             writer.WriteEndObject();
         }
-        if (!connection.TryEnqueue(new OutgoingFrame(0, json.WrittenMemory))
+        if (!connection.TryEnqueue(OutgoingFrame.Reply(json.WrittenMemory))
             && connection.RequestClose(ClientConnection.TryAgainLater, "slow consumer", discardQueued: true))
         {
             metrics.CountSlowConsumer();

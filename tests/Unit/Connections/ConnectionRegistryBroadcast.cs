@@ -16,6 +16,8 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
     {
         Support.Mapping.Ensure();
         _registry = new ConnectionRegistry(_metrics, NullLogger<ConnectionRegistry>.Instance);
+        // Stops the background fan-out loop, so each test decides when a pass runs (DeliverPending).
+        _registry.Dispose();
     }
 
     private ClientConnection Connect(int queueCapacity)
@@ -29,11 +31,25 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
     private static List<OutgoingFrame> Queued(ClientConnection connection)
     {
         var frames = new List<OutgoingFrame>();
-        while (connection.Outgoing.TryRead(out var frame))
+        while (connection.TryDequeue(out var frame))
         {
             frames.Add(frame);
         }
         return frames;
+    }
+
+    /// <summary>The ids of the messages in the frames, as a client splitting them on "\n" reads them.</summary>
+    private static List<long> Ids(IEnumerable<OutgoingFrame> frames) =>
+        [.. frames.SelectMany(f => System.Text.Encoding.UTF8.GetString(f.Json.Span).Split('\n'))
+            .Select(piece => System.Text.Json.JsonDocument.Parse(piece).RootElement.GetProperty("id").GetInt64())];
+
+    private void Broadcast(params int[] ids)
+    {
+        foreach (var id in ids)
+        {
+            _registry.Broadcast(Support.Messages.Stored(id));
+        }
+        _registry.DeliverPending();
     }
 
     public void Dispose()
@@ -50,13 +66,10 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
         var a = Connect(10);
         var b = Connect(10);
 
-        for (var id = 1; id <= 3; id++)
-        {
-            _registry.Broadcast(Support.Messages.Stored(id));
-        }
+        Broadcast(1, 2, 3);
 
-        Assert.Equal([1L, 2L, 3L], Queued(a).Select(f => f.Id));
-        Assert.Equal([1L, 2L, 3L], Queued(b).Select(f => f.Id));
+        Assert.Equal([1L, 2L, 3L], Ids(Queued(a)));
+        Assert.Equal([1L, 2L, 3L], Ids(Queued(b)));
     }
 
     [Fact]
@@ -65,7 +78,7 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
         var a = Connect(10);
         var b = Connect(10);
 
-        _registry.Broadcast(Support.Messages.Stored(1));
+        Broadcast(1);
 
         Assert.True(MemoryMarshal.TryGetArray(Assert.Single(Queued(a)).Json, out var first));
         Assert.True(MemoryMarshal.TryGetArray(Assert.Single(Queued(b)).Json, out var second));
@@ -78,15 +91,12 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
         var slow = Connect(2);
         var healthy = Connect(10);
 
-        for (var id = 1; id <= 5; id++)
-        {
-            _registry.Broadcast(Support.Messages.Stored(id));
-        }
+        Broadcast(1, 2, 3, 4, 5);
 
         Assert.Equal(new CloseRequest((WebSocketCloseStatus)1013, "slow consumer", DiscardQueued: true), slow.CloseRequest);
         Assert.True(slow.Closing.IsCancellationRequested);
         Assert.Null(healthy.CloseRequest);
-        Assert.Equal([1L, 2L, 3L, 4L, 5L], Queued(healthy).Select(f => f.Id));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], Ids(Queued(healthy)));
         Assert.Contains("ditochat_slow_consumers_total 1\n", _metrics.ToPrometheusText(), StringComparison.Ordinal);
     }
 
@@ -97,7 +107,7 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
         var stays = Connect(10);
         _registry.Remove(gone);
 
-        _registry.Broadcast(Support.Messages.Stored(1));
+        Broadcast(1);
 
         Assert.Empty(Queued(gone));
         Assert.Single(Queued(stays));
@@ -110,8 +120,35 @@ public sealed class ConnectionRegistryBroadcast : IDisposable
         var connection = Connect(10);
 
         _registry.Broadcast(Support.Messages.Stored(7, "line\none"));
+        _registry.DeliverPending();
 
         var json = System.Text.Encoding.UTF8.GetString(Assert.Single(Queued(connection)).Json.Span);
         Assert.Equal("{\"id\":7,\"text\":\"line\\none\",\"uid\":\"u7\",\"title\":\"T\",\"date\":\"2026-12-04T12:00:07.000Z\"}", json);
+    }
+
+    [Fact]
+    public void JoinsWhatArrivedSinceThePreviousPassIntoOneSharedFrame()
+    {
+        var a = Connect(64);
+        var b = Connect(64);
+
+        Broadcast(1, 2, 3);
+
+        var frame = Assert.Single(Queued(a));
+        Assert.Equal((1L, 3L, 3), (frame.FirstId, frame.LastId, frame.Count));
+        Assert.Equal([1L, 2L, 3L], Ids([frame]));
+        Assert.Equal(frame.Json, Assert.Single(Queued(b)).Json);
+    }
+
+    [Fact]
+    public void SplitsALongBacklogIntoFramesOfAtMostMaxBatchMessages()
+    {
+        var connection = Connect(256);
+
+        Broadcast([.. Enumerable.Range(1, 70)]);
+
+        var frames = Queued(connection);
+        Assert.All(frames, f => Assert.InRange(f.Count, 1, ConnectionRegistry.MaxBatchMessages));
+        Assert.Equal(Enumerable.Range(1, 70).Select(i => (long)i), Ids(frames));
     }
 }
