@@ -2,9 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using DitoChat.Application;
 using DitoChat.Application.Abstractions;
 using DitoChat.Application.Messages;
@@ -106,7 +104,8 @@ public sealed partial class ChatSocketHandler(
                 {
                     // The socket refused a frame itself (invalid UTF-8) and sent close 1007. Ending the request now,
                     // with the bad frame unread, would reset the TCP connection and the peer would never see the 1007.
-                    Reject(connection, "invalid_utf8");
+                    Reject("invalid_utf8");
+                    connection.RequestClose(WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8", discardQueued: true);
                     await WaitForHangUpAsync(hangUp);
                 }
             }
@@ -222,17 +221,17 @@ public sealed partial class ChatSocketHandler(
         }
         if (type == WebSocketMessageType.Binary)
         {
-            Reject(connection, "binary");
+            Reject("binary");
             connection.RequestClose(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported");
         }
         else if (frame.Length > options.MaxMessageBytes)
         {
-            Reject(connection, "too_big");
+            Reject("too_big");
             connection.RequestClose(WebSocketCloseStatus.MessageTooBig, $"frames are limited to {options.MaxMessageBytes} bytes");
         }
         else if (!bucket.TryTake())
         {
-            Reply(connection, Reject(connection, "rate_limited"),
+            Reply(connection, Reject("rate_limited"),
                 $"more than {options.RateLimitPerSecond} messages per second; this one was dropped");
         }
         else
@@ -251,11 +250,11 @@ public sealed partial class ChatSocketHandler(
         }
         catch (ValidationException e)
         {
-            Reply(connection, Reject(connection, "invalid_message"), IncomingMessage.Describe(e));
+            Reply(connection, Reject("invalid_message"), IncomingMessage.Describe(e));
         }
         catch (StoreUnavailableException e)
         {
-            Reply(connection, Reject(connection, "unavailable"), e.Message);
+            Reply(connection, Reject("unavailable"), e.Message);
         }
     }
 
@@ -375,7 +374,7 @@ public sealed partial class ChatSocketHandler(
         return long.Parse(digits[..end], CultureInfo.InvariantCulture);
     }
 
-    private string Reject(ClientConnection connection, string reason)
+    private string Reject(string reason)
     {
         metrics.CountRejected(reason);
         LogRejected(logger, reason);
