@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using DitoChat.Application;
@@ -19,6 +20,12 @@ public sealed partial class ConnectionRegistry : IBroadcaster, IDisposable
     /// <summary>At most this many messages share a frame; every queue holds at least this many (SEND_QUEUE_SIZE ≥ 64).</summary>
     public const int MaxBatchMessages = 32;
     private const int MaxBatchBytes = 64 * 1024;
+
+    /// <summary>
+    /// Fan-out passes are at least this far apart. A message after a quiet spell goes out at once; under sustained
+    /// traffic one waits at most this long and shares its frame, its wake-up and its send with the others.
+    /// </summary>
+    public static readonly TimeSpan MinPassInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly ChatMetrics _metrics;
     private readonly ILogger<ConnectionRegistry> _logger;
@@ -137,8 +144,15 @@ public sealed partial class ConnectionRegistry : IBroadcaster, IDisposable
 
     private async Task FanOutAsync()
     {
+        var lastPass = 0L;
         while (await _wake.Reader.WaitToReadAsync())
         {
+            var wait = MinPassInterval - Stopwatch.GetElapsedTime(lastPass);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+            lastPass = Stopwatch.GetTimestamp();
             _wake.Reader.TryRead(out _);
             try
             {
