@@ -257,4 +257,19 @@ public sealed class RedisReplicaTests
             Assert.Equal($"m{i}", (await HistoryAsync(a))[0].GetProperty("text").GetString());
         }
     }
+
+    [Fact]
+    public async Task SomethingElsePublishedOnTheChannel_IsIgnored_AndChatGoesOn()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var server = await ChatServer.StartAsync(Settings(redis));
+        await using var client = await ChatClient.ConnectAsync(server.WebSocketUri());
+        await using var other = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Address);
+
+        await other.GetSubscriber().PublishAsync(StackExchange.Redis.RedisChannel.Literal("{dito}:published"), "not a chat message");
+        await client.SendAsync("still fine");
+
+        Assert.Equal("still fine", (await client.NextAsync()).GetProperty("text").GetString());
+        Assert.Empty(server.Logs.Errors);
+    }
 }

@@ -27,7 +27,7 @@ public sealed partial class RedisSubscriber(
     {
         _lastDelivered = await NewestIdAsync() ?? 0;
         _queue = await redis.GetSubscriber().SubscribeAsync(keys.Channel);
-        _queue.OnMessage(message => DeliverAsync(RedisMessageStore.Decode((ReadOnlyMemory<byte>)message.Message)));
+        _queue.OnMessage(OnPublishedAsync);
         redis.ConnectionRestored += OnConnectionRestored;
     }
 
@@ -41,6 +41,22 @@ public sealed partial class RedisSubscriber(
     }
 
     public void Dispose() => _gate.Dispose();
+
+    private async Task OnPublishedAsync(ChannelMessage published)
+    {
+        ChatMessage message;
+        try
+        {
+            message = RedisMessageStore.Decode((ReadOnlyMemory<byte>)published.Message);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
+        {
+            // Not ours (someone else published on the channel): nothing to deliver.
+            LogForeignMessage(logger, e.Message);
+            return;
+        }
+        await DeliverAsync(message);
+    }
 
     private async Task DeliverAsync(ChatMessage message)
     {
@@ -133,6 +149,9 @@ public sealed partial class RedisSubscriber(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis message store was reset (last delivered id {LastId}); closing sockets so clients reload")]
     private static partial void LogReset(ILogger logger, long lastId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a message on the channel that is not a chat message: {Problem}")]
+    private static partial void LogForeignMessage(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Caught up from the store after a gap; last delivered id {LastId}")]
     private static partial void LogCaughtUp(ILogger logger, long lastId);
