@@ -17,7 +17,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public const string ChromiumPath = "/usr/bin/chromium";
 
     /// <summary>The longest any single browser wait may take.</summary>
-    public const float WaitMs = 5_000;
+    public const float WaitMs = 15_000;
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
