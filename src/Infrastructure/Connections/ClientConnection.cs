@@ -72,7 +72,14 @@ public sealed class ClientConnection(int queueCapacity) : IDisposable
             return false;
         }
         _queue.Writer.TryComplete();
-        _closing.Cancel();
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection's life already ended; a fan-out pass still held it in its snapshot.
+        }
         return true;
     }
 

@@ -87,21 +87,28 @@ public sealed partial class ConnectionRegistry : IBroadcaster, IDisposable
                 batch = _pending;
                 _pending = _draining;
             }
-            for (var start = 0; start < batch.Count;)
+            try
             {
-                var frame = Join(batch, ref start);
-                foreach (var connection in Volatile.Read(ref _connections))
+                for (var start = 0; start < batch.Count;)
                 {
-                    if (!connection.TryEnqueue(frame)
-                        && connection.RequestClose(ClientConnection.TryAgainLater, "slow consumer", discardQueued: true))
+                    var frame = Join(batch, ref start);
+                    foreach (var connection in Volatile.Read(ref _connections))
                     {
-                        _metrics.CountSlowConsumer();
-                        LogSlowConsumer(_logger, frame.FirstId);
+                        if (!connection.TryEnqueue(frame)
+                            && connection.RequestClose(ClientConnection.TryAgainLater, "slow consumer", discardQueued: true))
+                        {
+                            _metrics.CountSlowConsumer();
+                            LogSlowConsumer(_logger, frame.FirstId);
+                        }
                     }
                 }
             }
-            batch.Clear();
-            _draining = batch;
+            finally
+            {
+                // Whatever happened, the list just drained becomes the spare one: never the one Broadcast appends to.
+                batch.Clear();
+                _draining = batch;
+            }
         }
     }
 

@@ -86,7 +86,12 @@ public sealed class RedisMessageStore(IConnectionMultiplexer redis, RedisKeys ke
         {
             return await command(Database);
         }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or RedisServerException)
+        catch (RedisTimeoutException e)
+        {
+            throw new StoreUnavailableException(
+                "The message store (Redis) did not answer in time; the message may or may not have been stored.", e);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException)
         {
             throw new StoreUnavailableException("The message store (Redis) is unreachable; nothing was stored. Try again.", e);
         }

@@ -63,27 +63,38 @@ public sealed partial class RedisSubscriber(
         await _gate.WaitAsync();
         try
         {
-            if (message.Id > _lastDelivered + 1 && _lastDelivered > 0)
-            {
-                await CatchUpAsync();
-            }
-            if (message.Id > _lastDelivered)
-            {
-                broadcaster.Broadcast(message);
-                _lastDelivered = message.Id;
-            }
-            else if (message.Id == 1)
-            {
-                StoreWasReset();
-                broadcaster.Broadcast(message);
-                _lastDelivered = 1;
-            }
-            // Otherwise already delivered by a catch-up.
+            await DeliverInOrderAsync(message);
+        }
+        catch (Exception e) when (e is StoreUnavailableException or RedisException or System.Text.Json.JsonException or FormatException)
+        {
+            // The gap could not be filled: deliver nothing out of order. The next message (or reconnect) retries
+            // the catch-up from the last delivered id, so nothing is skipped, only delayed.
+            LogDeliveryDelayed(logger, message.Id, e.Message);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task DeliverInOrderAsync(ChatMessage message)
+    {
+        if (message.Id > _lastDelivered + 1 && _lastDelivered > 0)
+        {
+            await CatchUpAsync();
+        }
+        if (message.Id > _lastDelivered)
+        {
+            broadcaster.Broadcast(message);
+            _lastDelivered = message.Id;
+        }
+        else if (message.Id == 1)
+        {
+            _lastDelivered = 1;
+            StoreWasReset();
+            broadcaster.Broadcast(message);
+        }
+        // Otherwise already delivered by a catch-up.
     }
 
     /// <summary>Delivers what the channel did not: every stored message after the last one delivered.</summary>
@@ -92,8 +103,8 @@ public sealed partial class RedisSubscriber(
         var newest = await NewestIdAsync();
         if (newest < _lastDelivered)
         {
-            StoreWasReset();
             _lastDelivered = 0;
+            StoreWasReset();
         }
         foreach (var missed in await store.GetSinceAsync(_lastDelivered, CancellationToken.None))
         {
@@ -124,9 +135,11 @@ public sealed partial class RedisSubscriber(
         {
             await CatchUpAsync();
         }
-        catch (StoreUnavailableException)
+        catch (Exception error) when (error is not OutOfMemoryException)
         {
-            // Redis went away again; the next restore or the next published message retries.
+            // async void: nothing may escape. Redis went away again (or answered oddly); the next restore or the
+            // next published message retries.
+            LogDeliveryDelayed(logger, _lastDelivered + 1, error.Message);
         }
         finally
         {
@@ -141,7 +154,7 @@ public sealed partial class RedisSubscriber(
             var newest = await redis.GetDatabase().SortedSetRangeByRankWithScoresAsync(keys.Messages, -1, -1);
             return newest.Length == 1 ? (long)newest[0].Score : 0;
         }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or RedisServerException)
         {
             return null;
         }
@@ -149,6 +162,9 @@ public sealed partial class RedisSubscriber(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis message store was reset (last delivered id {LastId}); closing sockets so clients reload")]
     private static partial void LogReset(ILogger logger, long lastId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery from message {MessageId} on waits for the store: {Problem}")]
+    private static partial void LogDeliveryDelayed(ILogger logger, long messageId, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a message on the channel that is not a chat message: {Problem}")]
     private static partial void LogForeignMessage(ILogger logger, string problem);

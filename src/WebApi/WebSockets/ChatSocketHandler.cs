@@ -90,6 +90,11 @@ public sealed partial class ChatSocketHandler(
         registry.Add(connection);
         metrics.ConnectionOpened();
         LogOpened(logger, peer, since);
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Accepted just as shutdown began, after CloseAll ran: close it the same way.
+            connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+        }
         try
         {
             var lastSentId = since is null ? 0 : await ReplayAsync(socket, connection, since.Value, abort.Token);
@@ -118,6 +123,7 @@ public sealed partial class ChatSocketHandler(
         }
         finally
         {
+            connection.RequestClose(WebSocketCloseStatus.NormalClosure, "", discardQueued: true);
             registry.Remove(connection);
             metrics.ConnectionClosed();
             var reason = connection.CloseRequest is { Reason.Length: > 0 } request
@@ -189,7 +195,9 @@ public sealed partial class ChatSocketHandler(
             try
             {
                 var count = 0;
-                while (!result.EndOfMessage && count <= options.MaxMessageBytes && result.MessageType == WebSocketMessageType.Text)
+                // Reads text and binary alike; each call consumes payload, so a frame being refused is drained
+                // over the next passes instead of the zero-byte receive returning at once forever.
+                while (!result.EndOfMessage && count <= options.MaxMessageBytes && result.MessageType != WebSocketMessageType.Close)
                 {
                     result = await socket.ReceiveAsync(buffer.AsMemory(count, options.MaxMessageBytes + 1 - count), cancellationToken);
                     count += result.Count;
