@@ -1,25 +1,26 @@
 namespace DitoChat.WebApi.Endpoints;
 
 /// <summary>
-/// The encoded body of <c>GET /messages</c> (the whole window), kept while the newest stored id stays the same:
+/// The encoded body of <c>GET /messages</c> (the whole window), kept while the newest stored message stays the same:
 /// asking the store for one message is cheap, decoding and encoding the whole window is not.
 /// </summary>
 public sealed class HistoryResponseCache
 {
     private Entry? _current;
 
-    /// <summary>The body for the window whose newest id is <paramref name="newestId"/>; concurrent callers share one build.</summary>
-    public Task<byte[]> GetAsync(long newestId, Func<Task<byte[]>> build)
+    /// <summary>The body for the window whose newest message is <paramref name="newest"/>; concurrent callers share one build.</summary>
+    /// <param name="newest">Its id and date: after a store reset a new message may reuse an id, but not also its millisecond.</param>
+    public Task<byte[]> GetAsync((long Id, string Date) newest, Func<Task<byte[]>> build)
     {
         var current = Volatile.Read(ref _current);
-        if (current is not null && current.NewestId == newestId && !current.Body.IsFaulted && !current.Body.IsCanceled)
+        if (current is not null && current.Newest == newest && !current.Body.IsFaulted && !current.Body.IsCanceled)
         {
             return current.Body;
         }
-        var entry = new Entry(newestId, build());
+        var entry = new Entry(newest, build());
         Volatile.Write(ref _current, entry);
         return entry.Body;
     }
 
-    private sealed record Entry(long NewestId, Task<byte[]> Body);
+    private sealed record Entry((long Id, string Date) Newest, Task<byte[]> Body);
 }

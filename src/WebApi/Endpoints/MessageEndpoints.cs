@@ -46,8 +46,8 @@ public static class MessageEndpoints
         {
             return TypedResults.Bytes(await EncodeAsync(mediator, query, cancellationToken), "application/json; charset=utf-8");
         }
-        var newest = await mediator.Send(new GetHistory(Limit: 1), cancellationToken) is [var message] ? message.Id : 0;
-        // A window newer than the id just read can only be newer still; the next request rebuilds it.
+        var newest = await mediator.Send(new GetHistory(Limit: 1), cancellationToken) is [var message] ? (message.Id, message.Date) : (0, "");
+        // Built after the newest was read, the body is at least that new; a newer one is rebuilt on the next request.
         var body = await cache.GetAsync(newest, () => EncodeAsync(mediator, query, CancellationToken.None));
         return TypedResults.Bytes(body, "application/json; charset=utf-8");
     }
