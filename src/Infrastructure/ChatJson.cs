@@ -22,6 +22,19 @@ public static class ChatJson
 
     public static ChatMessageDto? Decode(ReadOnlySpan<byte> utf8Json) =>
         JsonSerializer.Deserialize(utf8Json, Context.ChatMessageDto);
+
+    /// <summary>The id of an encoded message, which always starts <c>{"id":N,</c>; false for anything else.</summary>
+    public static bool TryReadId(ReadOnlySpan<byte> utf8Json, out long id)
+    {
+        id = 0;
+        if (!utf8Json.StartsWith("{\"id\":"u8))
+        {
+            return false;
+        }
+        var digits = utf8Json["{\"id\":"u8.Length..];
+        var end = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        return end > 0 && System.Buffers.Text.Utf8Parser.TryParse(digits[..end], out id, out _) && id > 0;
+    }
 }
 
 [JsonSerializable(typeof(ChatMessageDto))]

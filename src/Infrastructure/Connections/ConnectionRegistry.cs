@@ -66,12 +66,14 @@ public sealed partial class ConnectionRegistry : IBroadcaster, IDisposable
     }
 
     /// <summary>Encodes the message and hands it to the fan-out loop; returns at once. Calls must come in id order.</summary>
-    public void Broadcast(ChatMessage message)
+    public void Broadcast(ChatMessage message) => Broadcast(message.Id, ChatJson.Encode(message));
+
+    /// <summary>The same for a message already in its wire form (as Redis publishes it): no second encoding.</summary>
+    public void Broadcast(long id, byte[] json)
     {
-        var json = ChatJson.Encode(message);
         lock (_pendingGate)
         {
-            _pending.Add((message.Id, json));
+            _pending.Add((id, json));
         }
         _wake.Writer.TryWrite(true);
     }

@@ -100,7 +100,7 @@ public sealed class RedisMessageStore(IConnectionMultiplexer redis, RedisKeys ke
     private static ChatMessage[] Decode(RedisValue[] entries) =>
         Array.ConvertAll(entries, entry => Decode((ReadOnlyMemory<byte>)entry));
 
-    public static ChatMessage Decode(ReadOnlyMemory<byte> json)
+    private static ChatMessage Decode(ReadOnlyMemory<byte> json)
     {
         var dto = ChatJson.Decode(json.Span) ?? throw new FormatException("A stored message is not a JSON object.");
         var date = DateTimeOffset.ParseExact(dto.Date, Application.Messages.ChatMessageDto.DateFormat,

@@ -1,5 +1,4 @@
 using DitoChat.Application.Abstractions;
-using DitoChat.Domain;
 using DitoChat.Infrastructure.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +14,6 @@ public sealed partial class RedisSubscriber(
     IConnectionMultiplexer redis,
     RedisKeys keys,
     IMessageStore store,
-    IBroadcaster broadcaster,
     ConnectionRegistry registry,
     ILogger<RedisSubscriber> logger) : IHostedService, IDisposable
 {
@@ -44,32 +42,28 @@ public sealed partial class RedisSubscriber(
 
     private async Task OnPublishedAsync(ChannelMessage published)
     {
-        ChatMessage message;
-        try
+        // The script published the wire JSON itself: read its id, pass the bytes on as they are.
+        var json = (byte[])published.Message!;
+        if (!ChatJson.TryReadId(json, out var id))
         {
-            message = RedisMessageStore.Decode((ReadOnlyMemory<byte>)published.Message);
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
-        {
-            // Not ours (someone else published on the channel): nothing to deliver.
-            LogForeignMessage(logger, e.Message);
+            LogForeignMessage(logger, "it does not start with {\"id\":N,");
             return;
         }
-        await DeliverAsync(message);
+        await DeliverAsync(id, json);
     }
 
-    private async Task DeliverAsync(ChatMessage message)
+    private async Task DeliverAsync(long id, byte[] json)
     {
         await _gate.WaitAsync();
         try
         {
-            await DeliverInOrderAsync(message);
+            await DeliverInOrderAsync(id, json);
         }
         catch (Exception e) when (e is StoreUnavailableException or RedisException or System.Text.Json.JsonException or FormatException)
         {
             // The gap could not be filled: deliver nothing out of order. The next message (or reconnect) retries
             // the catch-up from the last delivered id, so nothing is skipped, only delayed.
-            LogDeliveryDelayed(logger, message.Id, e.Message);
+            LogDeliveryDelayed(logger, id, e.Message);
         }
         finally
         {
@@ -77,22 +71,22 @@ public sealed partial class RedisSubscriber(
         }
     }
 
-    private async Task DeliverInOrderAsync(ChatMessage message)
+    private async Task DeliverInOrderAsync(long id, byte[] json)
     {
-        if (message.Id > _lastDelivered + 1 && _lastDelivered > 0)
+        if (id > _lastDelivered + 1 && _lastDelivered > 0)
         {
             await CatchUpAsync();
         }
-        if (message.Id > _lastDelivered)
+        if (id > _lastDelivered)
         {
-            broadcaster.Broadcast(message);
-            _lastDelivered = message.Id;
+            registry.Broadcast(id, json);
+            _lastDelivered = id;
         }
-        else if (message.Id == 1)
+        else if (id == 1)
         {
             _lastDelivered = 1;
             StoreWasReset();
-            broadcaster.Broadcast(message);
+            registry.Broadcast(id, json);
         }
         // Otherwise already delivered by a catch-up.
     }
@@ -110,7 +104,7 @@ public sealed partial class RedisSubscriber(
         {
             if (missed.Id > _lastDelivered)
             {
-                broadcaster.Broadcast(missed);
+                registry.Broadcast(missed);
                 _lastDelivered = missed.Id;
             }
         }

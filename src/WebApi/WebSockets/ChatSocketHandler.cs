@@ -364,7 +364,7 @@ public sealed partial class ChatSocketHandler(
         {
             var end = json.Span.IndexOf((byte)'\n');
             var piece = end < 0 ? json : json[..end];
-            if (IdOf(piece.Span) > lastSentId)
+            if (ChatJson.TryReadId(piece.Span, out var id) && id > lastSentId)
             {
                 messages = frame.Count - frame.Json[..^json.Length].Span.Count((byte)'\n');
                 lastSentId = frame.LastId;
@@ -375,12 +375,6 @@ public sealed partial class ChatSocketHandler(
         return json;
     }
 
-    private static long IdOf(ReadOnlySpan<byte> message)
-    {
-        var digits = message["""{"id":"""u8.Length..];
-        var end = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
-        return long.Parse(digits[..end], CultureInfo.InvariantCulture);
-    }
 
     private string Reject(string reason)
     {
